@@ -1,0 +1,33 @@
+"""Celery base task that re-enters the tenant's scope (as pretix's EventTask)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from celery import Task
+from django.db import transaction
+
+from tenants.models import Tenant
+from tenants.scoping import tenant_scope
+
+
+class TenantTask(Task):
+    """A task called with `tenant_id=`; it runs inside that tenant's scope.
+
+    Tasks take ids, load fresh state, and are safe to run twice.
+    """
+
+    abstract = True
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        tenant_id = kwargs.pop("tenant_id", None)
+        if tenant_id is None:
+            raise TypeError(f"{self.name} needs tenant_id=")
+        tenant = Tenant.objects.get(pk=tenant_id)
+        with tenant_scope(tenant):
+            return super().__call__(*args, tenant=tenant, **kwargs)
+
+
+def enqueue_on_commit(task: Task, /, **kwargs: Any) -> None:
+    """Enqueue after the surrounding transaction commits (never for a rolled-back change)."""
+    transaction.on_commit(lambda: task.apply_async(kwargs=kwargs))
