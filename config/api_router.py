@@ -7,6 +7,8 @@ from rest_framework.decorators import api_view
 from rest_framework.request import Request
 from rest_framework.response import Response
 
+from loyalty import api as loyalty_api
+
 
 @extend_schema(
     responses=inline_serializer(
@@ -27,4 +29,5 @@ def whoami(request: Request) -> Response:
 
 urlpatterns = [
     path("whoami", whoami, name="api_whoami"),
+    *loyalty_api.urlpatterns,
 ]

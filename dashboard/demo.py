@@ -2,8 +2,14 @@
 
 from __future__ import annotations
 
+from loyalty.demo import seed_loyalty
 from tenants.demo import DemoTenant, seed_tenants
+from tenants.scoping import tenant_scope
 
 
 def seed_all() -> list[DemoTenant]:
-    return seed_tenants()
+    demos = seed_tenants()
+    for demo in demos:
+        with tenant_scope(demo.tenant):
+            seed_loyalty(demo)
+    return demos

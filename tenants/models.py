@@ -223,3 +223,26 @@ class ApiKey(models.Model):
     @property
     def is_active(self) -> bool:
         return self.revoked_at is None
+
+
+class IdempotencyRecord(models.Model):
+    """Stripe-style idempotency for POSTs: the same key replays the first answer."""
+
+    tenant = models.ForeignKey(Tenant, on_delete=models.CASCADE, related_name="+")
+    key = models.CharField(max_length=255)
+    fingerprint = models.CharField(max_length=64)
+    status_code = models.PositiveSmallIntegerField(null=True)
+    response = models.JSONField(null=True)
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+
+    objects = ScopedManager(tenant="tenant")
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["tenant", "key"], name="idempotency_key_unique_per_tenant"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.key} ({self.status_code})"

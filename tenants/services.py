@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import secrets
 from datetime import timedelta
+from typing import Any
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -14,10 +15,20 @@ from django.utils import timezone
 from django.utils.text import slugify
 from django.utils.translation import gettext as _
 
-from tenants.models import ApiKey, Invitation, Location, Membership, Role, Tenant, User
+from tenants.models import (
+    ApiKey,
+    IdempotencyRecord,
+    Invitation,
+    Location,
+    Membership,
+    Role,
+    Tenant,
+    User,
+)
 from tenants.selectors import hash_api_key
 
 INVITATION_DAYS = 7
+IDEMPOTENCY_KEEP_FOR = timedelta(hours=48)  # promised: at least 24 hours
 
 
 def _unique_slug(name: str) -> str:
@@ -183,3 +194,14 @@ def api_key_touch(*, api_key: ApiKey) -> None:
         ApiKey.objects.with_scopes_disabled().filter(pk=api_key.pk).update(  # type: ignore[attr-defined]
             last_used_at=now
         )
+
+
+def idempotency_purge(*, now: Any = None) -> int:
+    """Forget idempotency keys older than IDEMPOTENCY_KEEP_FOR, across tenants (a periodic task)."""
+    cutoff = (now or timezone.now()) - IDEMPOTENCY_KEEP_FOR
+    deleted, _ = (
+        IdempotencyRecord.objects.with_scopes_disabled()  # type: ignore[attr-defined]
+        .filter(created_at__lt=cutoff)
+        .delete()
+    )
+    return deleted

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from celery import Task
+from celery import Task, shared_task
 from django.db import transaction
 
 from tenants.models import Tenant
@@ -31,3 +31,10 @@ class TenantTask(Task):
 def enqueue_on_commit(task: Task, /, **kwargs: Any) -> None:
     """Enqueue after the surrounding transaction commits (never for a rolled-back change)."""
     transaction.on_commit(lambda: task.apply_async(kwargs=kwargs))
+
+
+@shared_task(acks_late=True)
+def purge_idempotency_keys() -> int:
+    from tenants.services import idempotency_purge
+
+    return idempotency_purge()

@@ -6,13 +6,24 @@ from dataclasses import dataclass
 import pytest
 from django.conf import settings
 from django.core.cache import cache
+from django.core.servers.basehttp import ThreadedWSGIServer
 from django.db import connection
 from django.test import Client
+from django.test.testcases import LiveServerThread
 from django_scopes import scopes_disabled
 
 from tenants.models import Location, Role, Tenant, User
 from tenants.services import api_key_create
 from tests.factories import LocationFactory, MembershipFactory, TenantFactory, UserFactory
+
+
+class _WideBacklogServer(ThreadedWSGIServer):
+    # Concurrency tests open dozens of connections at once; Django's default backlog of 10
+    # makes the kernel reset the surplus before the server ever sees them.
+    request_queue_size = 1024
+
+
+LiveServerThread.server_class = _WideBacklogServer
 
 
 def pytest_collection_modifyitems(config, items):  # type: ignore[no-untyped-def]

@@ -55,16 +55,29 @@ def build_objects(world_b: Any) -> dict[str, Any]:
 
 def _domain_objects(world_b: Any) -> dict[str, Any]:
     extra: dict[str, Any] = {}
-    for builder in OBJECT_BUILDERS:
-        extra.update(builder(world_b))
+    with scopes_disabled():
+        for module in _route_modules():
+            builder = getattr(module, "build_objects", None)
+            if builder is not None:
+                extra.update(builder(world_b, extra))
     return extra
 
 
-# Domain apps' test modules append builders: fn(world_b) -> {"name": object}.
-OBJECT_BUILDERS: list[Callable[[Any], dict[str, Any]]] = []
+def _route_modules() -> list[Any]:
+    """Each feature area keeps its URLs in tests/isolation_routes/<area>.py:
+    `ROUTES: dict[str, Route]` and optionally `build_objects(world_b, objects) -> dict`."""
+    import importlib
+    import pkgutil
+
+    import tests.isolation_routes as package
+
+    return [
+        importlib.import_module(f"{package.__name__}.{info.name}")
+        for info in sorted(pkgutil.iter_modules(package.__path__), key=lambda i: i.name)
+    ]
 
 
-ROUTES: dict[str, Route] = {
+BASE_ROUTES: dict[str, Route] = {
     "home": Route("open"),
     "signup": Route("open"),
     "login": Route("open"),
@@ -99,6 +112,13 @@ ROUTES: dict[str, Route] = {
         "session", lambda o: {"api_key_id": o["api_key"].pk}, ("post",)
     ),
 }
+
+
+def all_routes() -> dict[str, Route]:
+    routes = dict(BASE_ROUTES)
+    for module in _route_modules():
+        routes.update(module.ROUTES)
+    return routes
 
 
 def iter_url_names(

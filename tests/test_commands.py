@@ -22,6 +22,12 @@ def test_seed_demo_is_idempotent():
             Membership.objects.filter(tenant__slug="demo-cafe").values_list("role", flat=True)
         )
     assert roles == ["manager", "owner", "staff"]
+    from loyalty.models import Card
+
+    with scopes_disabled():
+        cafe_cards = Card.objects.filter(tenant__slug="demo-cafe")
+        assert cafe_cards.count() == 4
+        assert sorted((c.cycle, c.stamps) for c in cafe_cards) == [(1, 0), (1, 3), (1, 7), (2, 2)]
 
 
 def test_create_api_key_prints_the_key_alone(world_a):
