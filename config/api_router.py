@@ -8,6 +8,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from loyalty import api as loyalty_api
+from vouchers import api as voucher_api
 
 
 @extend_schema(
@@ -30,4 +31,5 @@ def whoami(request: Request) -> Response:
 urlpatterns = [
     path("whoami", whoami, name="api_whoami"),
     *loyalty_api.urlpatterns,
+    *voucher_api.urlpatterns,
 ]

@@ -178,6 +178,7 @@ CELERY_RESULT_EXPIRES = 3600
 CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600}
 CELERY_BEAT_SCHEDULE: dict[str, dict] = {
     "purge-idempotency-keys": {"task": "tenants.tasks.purge_idempotency_keys", "schedule": 3600.0},
+    "voucher-housekeeping": {"task": "vouchers.tasks.voucher_housekeeping", "schedule": 300.0},
 }
 
 REST_FRAMEWORK = {

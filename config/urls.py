@@ -11,6 +11,7 @@ urlpatterns = [
     path("", tenant_views.home, name="home"),
     path("", include("tenants.urls")),
     path("", include("loyalty.public_urls")),
+    path("", include("vouchers.public_urls")),
     path("dashboard/", include("dashboard.urls")),
     path("staff/", include("loyalty.staff_urls")),
     path("api/v1/", include(api_router.urlpatterns)),

@@ -10,6 +10,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from dashboard.forms import ApiKeyForm, LocationForm, MembershipForm
+from loyalty import selectors as loyalty_selectors
 from tenants import selectors as tenant_selectors
 from tenants import services as tenant_services
 from tenants.access import manager_required, owner_required
@@ -19,7 +20,15 @@ from tenants.views import add_validation_error
 
 @manager_required
 def index(request: HttpRequest) -> HttpResponse:
-    return render(request, "dashboard/index.html", {})
+    tenant = request.tenant  # type: ignore[attr-defined]
+    return render(
+        request,
+        "dashboard/index.html",
+        {
+            "stats": loyalty_selectors.tenant_stats(tenant=tenant),
+            "programs": loyalty_selectors.program_list(tenant=tenant),
+        },
+    )
 
 
 @owner_required

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
-from django.db.models import Count, F, Q, QuerySet, Sum
+from django.db.models import Count, Exists, F, OuterRef, Q, QuerySet, Sum
 from django.http import Http404
 
 from loyalty.models import Card, CardEvent, Customer, Program, ReceiptBatch, ReceiptCode, StampEvent
@@ -131,6 +131,8 @@ def customer_list(
     min_stamps: int | None = None,
     include_erased: bool = False,
 ) -> QuerySet[Customer]:
+    """Customers with their totals over all their cards; card filters apply to one card
+    (e.g. "a Coffee card with a visit since May"), in a subquery so totals stay whole."""
     customers = Customer.objects.filter(tenant=tenant)
     if not include_erased:
         customers = customers.filter(erased_at__isnull=True)
@@ -138,24 +140,29 @@ def customer_list(
         customers = customers.filter(
             Q(name__icontains=query) | Q(email__icontains=query) | Q(phone__icontains=query)
         )
-    if program_id:
-        customers = customers.filter(cards__program_id=program_id)
     if joined_from:
         customers = customers.filter(created_at__date__gte=joined_from)
     if joined_to:
         customers = customers.filter(created_at__date__lte=joined_to)
+    card_filter = Q()
+    if program_id:
+        card_filter &= Q(program_id=program_id)
     if last_visit_from:
-        customers = customers.filter(cards__last_visit_date__gte=last_visit_from)
+        card_filter &= Q(last_visit_date__gte=last_visit_from)
     if last_visit_to:
-        customers = customers.filter(cards__last_visit_date__lte=last_visit_to)
+        card_filter &= Q(last_visit_date__lte=last_visit_to)
+    if min_stamps is not None:
+        card_filter &= Q(total_stamps__gte=min_stamps)
+    if card_filter:
+        customers = customers.filter(
+            Exists(Card.objects.filter(card_filter, customer=OuterRef("pk")))
+        )
     customers = customers.annotate(
         card_count=Count("cards", distinct=True),
         stamps_total=Sum("cards__total_stamps"),
         visits_total=Sum("cards__visits"),
     )
-    if min_stamps is not None:
-        customers = customers.filter(stamps_total__gte=min_stamps)
-    return customers.order_by("-created_at", "-id").distinct()
+    return customers.order_by("-created_at", "-id")
 
 
 def stamp_events_for_card(*, card: Card) -> QuerySet[StampEvent]:
@@ -196,3 +203,21 @@ def tenant_stats(*, tenant: Any) -> dict[str, int]:
         .exclude(cycle_after=F("cycle_before"))
         .count(),
     }
+
+
+def cards_for_segment(*, program: Program, segment: dict[str, Any]) -> QuerySet[Card]:
+    """Cards of a program matching an owner's broadcast segment."""
+    cards = Card.objects.filter(program=program, customer__erased_at__isnull=True)
+    if segment.get("min_stamps") not in (None, ""):
+        cards = cards.filter(total_stamps__gte=int(segment["min_stamps"]))
+    if segment.get("min_visits") not in (None, ""):
+        cards = cards.filter(visits__gte=int(segment["min_visits"]))
+    if segment.get("joined_after"):
+        cards = cards.filter(created_at__date__gte=segment["joined_after"])
+    if segment.get("last_visit_before"):
+        cards = cards.filter(last_visit_date__lt=segment["last_visit_before"])
+    if segment.get("last_visit_after"):
+        cards = cards.filter(last_visit_date__gte=segment["last_visit_after"])
+    if segment.get("marketing_consent"):
+        cards = cards.filter(customer__marketing_consent=True)
+    return cards

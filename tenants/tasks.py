@@ -18,6 +18,8 @@ class TenantTask(Task):
     """
 
     abstract = True
+    # Callers pass tenant_id=, which __call__ turns into tenant=: skip Celery's argument check.
+    typing = False
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
         tenant_id = kwargs.pop("tenant_id", None)
@@ -38,3 +40,13 @@ def purge_idempotency_keys() -> int:
     from tenants.services import idempotency_purge
 
     return idempotency_purge()
+
+
+def fan_out_tenants(*tasks: Task) -> int:
+    """Enqueue each task once per tenant (beat jobs); returns how many were enqueued."""
+    count = 0
+    for tenant_id in Tenant.objects.values_list("pk", flat=True):
+        for task in tasks:
+            task.apply_async(kwargs={"tenant_id": tenant_id})
+            count += 1
+    return count

@@ -179,7 +179,8 @@ def exercise(
             )
         else:
             response = client.post(url, data)
-        body = response.content.decode(errors="replace")
+        raw = b"".join(response.streaming_content) if response.streaming else response.content
+        body = raw.decode(errors="replace")
         if MARKER in body:
             problems.append(f"{name} {method.upper()} {url}: shows tenant B's data")
         if route.kwargs and response.status_code not in (403, 404):

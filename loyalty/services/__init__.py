@@ -13,6 +13,7 @@ from loyalty.services.stamping import (
     card_add_stamps,
     card_correct_stamps,
     card_journal_add,
+    card_touch,
 )
 
 __all__ = [
@@ -20,6 +21,7 @@ __all__ = [
     "card_add_stamps",
     "card_correct_stamps",
     "card_journal_add",
+    "card_touch",
     "customer_erase",
     "customer_join",
     "kiosk_claim",

@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, time, timedelta
 from typing import Any
 
-from django.db import transaction
+from django.db import models, transaction
 from django.db.models import Sum
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -66,6 +66,14 @@ def card_journal_add(
         data=data or {},
         created_at=at or timezone.now(),
     )
+
+
+def card_touch(*, card: Card) -> None:
+    """Something about the card changed outside the ledger (a voucher): bump its version so
+    wallets and the live page notice, and enqueue the card-changed side effects."""
+    Card.objects.filter(pk=card.pk).update(version=models.F("version") + 1)
+    card.version += 1
+    hooks.card_changed(card)
 
 
 def _local_day_start(card: Card, now: datetime) -> datetime:
