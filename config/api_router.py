@@ -8,6 +8,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from loyalty import api as loyalty_api
+from redemption import api as redemption_api
 from vouchers import api as voucher_api
 
 
@@ -32,4 +33,5 @@ urlpatterns = [
     path("whoami", whoami, name="api_whoami"),
     *loyalty_api.urlpatterns,
     *voucher_api.urlpatterns,
+    *redemption_api.urlpatterns,
 ]

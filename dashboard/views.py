@@ -27,6 +27,7 @@ def index(request: HttpRequest) -> HttpResponse:
         {
             "stats": loyalty_selectors.tenant_stats(tenant=tenant),
             "programs": loyalty_selectors.program_list(tenant=tenant),
+            "alerts": tenant_selectors.alert_list_recent(tenant=tenant),
         },
     )
 

@@ -56,3 +56,20 @@ class Redemption(models.Model):
 
     def __str__(self) -> str:
         return f"{self.voucher} redeemed {self.created_at:%Y-%m-%d %H:%M}"
+
+
+class RedemptionReversal(models.Model):
+    """An undo of a redemption; one per redemption, backed by the OneToOne constraint."""
+
+    tenant = models.ForeignKey("tenants.Tenant", on_delete=models.CASCADE, related_name="+")
+    redemption = models.OneToOneField(Redemption, on_delete=models.CASCADE, related_name="reversal")
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    reason = models.CharField(max_length=200)
+    created_at = models.DateTimeField()
+
+    objects = ScopedManager(tenant="tenant")
+
+    def __str__(self) -> str:
+        return f"undo of {self.redemption_id}: {self.reason}"

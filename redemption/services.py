@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from django.db import IntegrityError, transaction
@@ -14,7 +14,7 @@ from django.utils.translation import gettext as _
 from loyalty.errors import LoyaltyError
 from loyalty.models import CardEvent
 from loyalty.services import card_journal_add, card_touch
-from redemption.models import Channel, Redemption
+from redemption.models import Channel, Redemption, RedemptionReversal
 from vouchers.models import RedemptionMethod, Voucher
 from vouchers.services import voucher_lock, voucher_refresh
 
@@ -201,3 +201,64 @@ def voucher_redeem_by_import(*, voucher: Voucher, actor: Any) -> Redemption:
         channel=Channel.POS_IMPORT,
         actor=Actor(user=actor if getattr(actor, "pk", None) else None),
     )
+
+
+UNDO_WINDOW = timedelta(minutes=10)
+
+
+@transaction.atomic
+def redemption_reverse(
+    *, redemption: Redemption, reason: str, membership: Any, now: datetime | None = None
+) -> Redemption:
+    """A manager undoes a redemption within the window; the voucher is usable again.
+
+    Locks the voucher; exactly once (the reversal's one-to-one constraint backs the lock);
+    both events stay in the journal.
+    """
+    now = now or timezone.now()
+    reason = (reason or "").strip()
+    if membership is None or not membership.has_role("manager"):
+        raise RedemptionRefused(_("Only a manager can undo a redemption."), "forbidden", 403)
+    if not reason:
+        raise RedemptionRefused(_("Say why the redemption is undone."), "reason_required", 400)
+    voucher = voucher_lock(redemption.voucher_id)
+    redemption = Redemption.objects.select_for_update(of=("self",)).get(pk=redemption.pk)
+    if redemption.reversed_at is not None:
+        raise RedemptionRefused(_("This redemption was already undone."), "already_reversed", 409)
+    if now - redemption.created_at > UNDO_WINDOW:
+        raise RedemptionRefused(
+            _("Too late to undo: a redemption can be undone within %(n)d minutes.")
+            % {"n": int(UNDO_WINDOW.total_seconds() // 60)},
+            "undo_window_passed",
+            409,
+        )
+    try:
+        with transaction.atomic():
+            RedemptionReversal.objects.create(
+                tenant_id=redemption.tenant_id,
+                redemption=redemption,
+                actor=membership.user,
+                reason=reason[:200],
+                created_at=now,
+            )
+    except IntegrityError:
+        raise RedemptionRefused(
+            _("This redemption was already undone."), "already_reversed", 409
+        ) from None
+    redemption.reversed_at, redemption.reversed_by = now, membership.user
+    redemption.reverse_reason = reason[:200]
+    redemption.save(update_fields=["reversed_at", "reversed_by", "reverse_reason"])
+    voucher.state, voucher.redeemed_at = Voucher.State.ACTIVE, None
+    voucher.save(update_fields=["state", "redeemed_at"])
+    voucher_refresh(voucher=voucher, now=now)  # it may have expired in the meantime
+    card_journal_add(
+        card=voucher.card,
+        kind=CardEvent.Kind.REDEMPTION_REVERSED,
+        message=_("Redemption undone: %(reward)s — %(why)s")
+        % {"reward": voucher.reward_title, "why": reason},
+        actor=membership.user,
+        data={"voucher": voucher.pk, "redemption": redemption.pk},
+        at=now,
+    )
+    card_touch(card=voucher.card)
+    return redemption

@@ -7,7 +7,7 @@ import hashlib
 from django.db.models import QuerySet
 from django.http import Http404
 
-from tenants.models import ApiKey, Invitation, Location, Membership, Tenant, User
+from tenants.models import Alert, ApiKey, Invitation, Location, Membership, Tenant, User
 
 
 def hash_api_key(raw_key: str) -> str:
@@ -96,3 +96,7 @@ def access_api_key(*, tenant: Tenant, api_key_id: int) -> ApiKey:
 
 def invitation_list_pending(*, tenant: Tenant) -> QuerySet[Invitation]:
     return Invitation.objects.filter(tenant=tenant, accepted_at__isnull=True)
+
+
+def alert_list_recent(*, tenant: Tenant, limit: int = 5) -> list[Alert]:
+    return list(Alert.objects.filter(tenant=tenant)[:limit])

@@ -16,6 +16,7 @@ from django.utils.text import slugify
 from django.utils.translation import gettext as _
 
 from tenants.models import (
+    Alert,
     ApiKey,
     IdempotencyRecord,
     Invitation,
@@ -205,3 +206,7 @@ def idempotency_purge(*, now: Any = None) -> int:
         .delete()
     )
     return deleted
+
+
+def alert_raise(*, tenant: Tenant, kind: str, message: str) -> Alert:
+    return Alert.objects.create(tenant=tenant, kind=kind, message=message[:300])
