@@ -175,7 +175,10 @@ CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_TASK_TIME_LIMIT = 300
 CELERY_TASK_SOFT_TIME_LIMIT = 240
 CELERY_RESULT_EXPIRES = 3600
-CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600}
+# A task whose worker died unacknowledged is redelivered after this many seconds.
+CELERY_BROKER_TRANSPORT_OPTIONS = {
+    "visibility_timeout": int(os.environ.get("CELERY_VISIBILITY_TIMEOUT", "3600"))
+}
 CELERY_BEAT_SCHEDULE: dict[str, dict] = {
     "purge-idempotency-keys": {"task": "tenants.tasks.purge_idempotency_keys", "schedule": 3600.0},
     "voucher-housekeeping": {"task": "vouchers.tasks.voucher_housekeeping", "schedule": 300.0},
@@ -234,6 +237,8 @@ APNS_HOST = os.environ.get("APNS_HOST") or (
     "https://api.sandbox.push.apple.com" if APNS_USE_SANDBOX else "https://api.push.apple.com"
 )
 APNS_KEY_PATH = os.environ.get("APNS_KEY_PATH", "")
+# A CA file to trust for APNS_HOST (tests' local HTTP/2 server); empty = the system's CAs.
+APNS_CA_FILE = os.environ.get("APNS_CA_FILE", "")
 APNS_KEY_ID = os.environ.get("APNS_KEY_ID", "")
 GOOGLE_WALLET_ISSUER_ID = os.environ.get("GOOGLE_WALLET_ISSUER_ID", "")
 GOOGLE_APPLICATION_CREDENTIALS = os.environ.get("GOOGLE_APPLICATION_CREDENTIALS", "")

@@ -13,6 +13,7 @@ urlpatterns = [
     path("", include("loyalty.public_urls")),
     path("", include("vouchers.public_urls")),
     path("", include("redemption.public_urls")),
+    path("", include("wallet.urls")),
     path("dashboard/", include("dashboard.urls")),
     path("staff/", include("loyalty.staff_urls")),
     path("staff/vouchers/", include("redemption.staff_urls")),

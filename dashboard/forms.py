@@ -47,13 +47,16 @@ LOGO_FORMATS = {"PNG", "JPEG", "WEBP"}
 MILESTONE_ROWS = 3
 
 
-def validate_logo(upload: UploadedFile) -> None:
-    """PNG, JPEG or WebP as Pillow reads it (not as the name says), 1 MB and 2000 px at most."""
+def validate_image(upload: UploadedFile, *, noun: str, code: str) -> None:
+    """PNG, JPEG or WebP as Pillow reads it (not as the name says), 1 MB and 2000 px at most.
+
+    `noun` names the upload in messages ("logo", "image"); `code` prefixes the error codes.
+    """
     if upload.size is not None and upload.size > LOGO_MAX_BYTES:
         raise ValidationError(
-            _("The logo is %(size)s; at most 1 MB is allowed.")
-            % {"size": filesizeformat(upload.size)},
-            code="logo_too_big",
+            _("The %(noun)s is %(size)s; at most 1 MB is allowed.")
+            % {"noun": noun, "size": filesizeformat(upload.size)},
+            code=f"{code}_too_big",
         )
     try:
         upload.seek(0)
@@ -64,22 +67,26 @@ def validate_logo(upload: UploadedFile) -> None:
     except (OSError, SyntaxError, ValueError, Image.DecompressionBombError):
         raise ValidationError(
             _("This file is not an image we can read. Upload a PNG, JPEG or WebP file."),
-            code="logo_unreadable",
+            code=f"{code}_unreadable",
         ) from None
     finally:
         upload.seek(0)
     if image_format not in LOGO_FORMATS:
         raise ValidationError(
-            _("The logo must be a PNG, JPEG or WebP image (this one is %(format)s).")
-            % {"format": image_format or _("unknown")},
-            code="logo_format",
+            _("The %(noun)s must be a PNG, JPEG or WebP image (this one is %(format)s).")
+            % {"noun": noun, "format": image_format or _("unknown")},
+            code=f"{code}_format",
         )
     if width > LOGO_MAX_SIDE or height > LOGO_MAX_SIDE:
         raise ValidationError(
-            _("The logo is %(w)d×%(h)d pixels; at most %(max)d×%(max)d is allowed.")
-            % {"w": width, "h": height, "max": LOGO_MAX_SIDE},
-            code="logo_dimensions",
+            _("The %(noun)s is %(w)d×%(h)d pixels; at most %(max)d×%(max)d is allowed.")
+            % {"noun": noun, "w": width, "h": height, "max": LOGO_MAX_SIDE},
+            code=f"{code}_dimensions",
         )
+
+
+def validate_logo(upload: UploadedFile) -> None:
+    validate_image(upload, noun=str(_("logo")), code="logo")
 
 
 class ColorInput(forms.TextInput):

@@ -62,3 +62,10 @@ def scoped_stream(tenant: Any, lines: Iterator[str]) -> Iterator[str]:
             except StopIteration:
                 return
         yield line
+
+
+def progress_percent(done: int, total: int, finished: bool) -> int:
+    """0-100 for a progress bar; an empty job that finished is complete."""
+    if total <= 0:
+        return 100 if finished else 0
+    return max(0, min(100, done * 100 // total))

@@ -1,6 +1,14 @@
 from django.urls import path
 
-from dashboard import views, views_customers, views_programs, views_receipts
+from dashboard import (
+    views,
+    views_campaigns,
+    views_customers,
+    views_pools,
+    views_programs,
+    views_receipts,
+    views_vouchers,
+)
 
 app_name = "dashboard"
 urlpatterns = [
@@ -49,4 +57,54 @@ urlpatterns = [
     path("locations/", views.locations, name="locations"),
     path("api-keys/", views.api_keys, name="api_keys"),
     path("api-keys/<int:api_key_id>/revoke/", views.api_key_revoke, name="api_key_revoke"),
+    # Smart Vouchers: rewards and their triggers, issued vouchers, code pools, campaigns.
+    path("rewards/", views_vouchers.reward_list, name="rewards"),
+    path("rewards/new/", views_vouchers.reward_create, name="reward_create"),
+    path("rewards/<int:template_id>/", views_vouchers.reward_edit, name="reward_edit"),
+    path(
+        "rewards/<int:template_id>/triggers/",
+        views_vouchers.trigger_add,
+        name="trigger_add",
+    ),
+    path(
+        "rewards/<int:template_id>/triggers/<int:trigger_id>/active/",
+        views_vouchers.trigger_toggle,
+        name="trigger_set_active",
+    ),
+    path("vouchers/", views_vouchers.voucher_list, name="vouchers"),
+    path("vouchers/<int:voucher_id>/void/", views_vouchers.voucher_void, name="voucher_void"),
+    path("code-pools/", views_pools.pool_list, name="pools"),
+    path("code-pools/<int:pool_id>/", views_pools.pool_detail, name="pool_detail"),
+    path(
+        "code-pools/imports/<int:import_id>/",
+        views_pools.code_import_page,
+        name="code_import",
+    ),
+    path(
+        "code-pools/imports/<int:import_id>/confirm/",
+        views_pools.code_import_confirm,
+        name="code_import_confirm",
+    ),
+    path(
+        "code-pools/imports/<int:import_id>/progress.json",
+        views_pools.code_import_progress,
+        name="code_import_progress",
+    ),
+    path("campaigns/", views_campaigns.campaign_list, name="campaigns"),
+    path("campaigns/new/", views_campaigns.campaign_create, name="campaign_create"),
+    path(
+        "campaigns/segment-count.json",
+        views_campaigns.campaign_segment_count,
+        name="campaign_segment_count",
+    ),
+    path(
+        "campaigns/<int:campaign_id>/",
+        views_campaigns.campaign_detail,
+        name="campaign_detail",
+    ),
+    path(
+        "campaigns/<int:campaign_id>/progress.json",
+        views_campaigns.campaign_progress,
+        name="campaign_progress",
+    ),
 ]

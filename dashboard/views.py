@@ -16,6 +16,7 @@ from tenants import services as tenant_services
 from tenants.access import manager_required, owner_required
 from tenants.forms import InvitationForm
 from tenants.views import add_validation_error
+from vouchers import selectors as voucher_selectors
 
 
 @manager_required
@@ -28,6 +29,7 @@ def index(request: HttpRequest) -> HttpResponse:
             "stats": loyalty_selectors.tenant_stats(tenant=tenant),
             "programs": loyalty_selectors.program_list(tenant=tenant),
             "alerts": tenant_selectors.alert_list_recent(tenant=tenant),
+            "voucher_counts": voucher_selectors.voucher_counts(tenant=tenant),
         },
     )
 

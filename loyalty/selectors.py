@@ -31,6 +31,20 @@ def card_resolve_public(*, token: str) -> Card | None:
     )
 
 
+def card_resolve_by_serial(*, serial_number: str) -> Card | None:
+    """The card of a wallet pass serial number (PassKit calls name no tenant)."""
+    return (
+        Card.objects.with_scopes_disabled()  # type: ignore[attr-defined]
+        .select_related("tenant", "program", "customer")
+        .filter(serial_number=serial_number)
+        .first()
+    )
+
+
+def card_list_for_program(*, program: Program) -> QuerySet[Card]:
+    return Card.objects.filter(program=program).order_by("pk")
+
+
 def receipt_code_tenant_id(*, code: str) -> list[int]:
     """Tenants that issued this receipt code (a scanned receipt URL names no tenant)."""
     return list(

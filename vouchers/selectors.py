@@ -181,3 +181,11 @@ def access_campaign(*, tenant: Any, campaign_id: int) -> Campaign:
 def voucher_counts(*, tenant: Any) -> dict[str, int]:
     rows = Voucher.objects.filter(tenant=tenant).values_list("state").annotate(n=Count("id"))
     return {state: n for state, n in rows}
+
+
+def code_import_list(*, pool: CodePool, limit: int = 10) -> list[CodeImport]:
+    return list(
+        CodeImport.objects.filter(pool=pool)
+        .select_related("created_by")
+        .order_by("-created_at", "-id")[:limit]
+    )

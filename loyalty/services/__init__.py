@@ -7,7 +7,12 @@ from loyalty.services.channels import (
     receipt_code_claim,
 )
 from loyalty.services.customers import customer_erase, customer_join
-from loyalty.services.programs import program_create, program_set_active, program_update
+from loyalty.services.programs import (
+    program_cards_touch,
+    program_create,
+    program_set_active,
+    program_update,
+)
 from loyalty.services.stamping import (
     StampOutcome,
     card_add_stamps,
@@ -26,6 +31,7 @@ __all__ = [
     "customer_join",
     "kiosk_claim",
     "kiosk_token_issue",
+    "program_cards_touch",
     "program_create",
     "program_set_active",
     "program_update",

@@ -113,3 +113,17 @@ def program_set_active(*, program: Program, active: bool) -> Program:
     program.is_active = active
     program.save(update_fields=["is_active", "updated_at"])
     return program
+
+
+@transaction.atomic
+def program_cards_touch(*, program: Program, card_ids: list[int]) -> int:
+    """The program's look changed: these cards get a new version (their pass changed) and
+    their card-changed side effects (wallet pushes) after commit."""
+    from loyalty.models import Card
+    from loyalty.services.stamping import card_touch
+
+    count = 0
+    for card in Card.objects.filter(program=program, pk__in=card_ids).select_related("tenant"):
+        card_touch(card=card)
+        count += 1
+    return count

@@ -111,6 +111,16 @@ def trigger_create(
 
 @transaction.atomic
 def trigger_set_active(*, trigger: VoucherTrigger, active: bool) -> VoucherTrigger:
+    if active and not trigger.is_active:
+        twin = VoucherTrigger.objects.filter(
+            program_id=trigger.program_id,
+            template_id=trigger.template_id,
+            kind=trigger.kind,
+            threshold=trigger.threshold,
+            is_active=True,
+        ).exclude(pk=trigger.pk)
+        if twin.exists():
+            raise ValidationError(_("This reward already has this trigger."))
     trigger.is_active = active
     trigger.save(update_fields=["is_active"])
     return trigger
