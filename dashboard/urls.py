@@ -8,6 +8,7 @@ from dashboard import (
     views_programs,
     views_receipts,
     views_vouchers,
+    views_webhooks,
 )
 
 app_name = "dashboard"
@@ -106,5 +107,9 @@ urlpatterns = [
         "campaigns/<int:campaign_id>/progress.json",
         views_campaigns.campaign_progress,
         name="campaign_progress",
+    ),
+    path("webhooks/", views_webhooks.webhook_list, name="webhooks"),
+    path(
+        "webhooks/<int:endpoint_id>/toggle/", views_webhooks.webhook_toggle, name="webhook_toggle"
     ),
 ]

@@ -42,12 +42,18 @@ CUSTOMERS = [
 ]
 
 
-def seed_loyalty(demo: Any) -> Program:
-    """Idempotent: runs with scopes disabled (the seed_demo command)."""
+def seed_program(demo: Any) -> Program:
+    """Idempotent: the demo business's first program."""
     tenant = demo.tenant
     program = Program.objects.filter(tenant=tenant).order_by("id").first()
     if program is None:
         program = program_create(tenant=tenant, data=PROGRAMS[tenant.slug])
+    return program
+
+
+def seed_loyalty(demo: Any, program: Program | None = None) -> Program:
+    """Idempotent: customers with cards at different stages."""
+    program = program or seed_program(demo)
     for name, email, stamps in CUSTOMERS:
         if Card.objects.filter(program=program, customer__email=email).exists():
             continue

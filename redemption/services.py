@@ -15,6 +15,7 @@ from loyalty.errors import LoyaltyError
 from loyalty.models import CardEvent
 from loyalty.services import card_journal_add, card_touch
 from redemption.models import Channel, Redemption, RedemptionReversal
+from tenants.webhooks import webhook_emit
 from vouchers.models import RedemptionMethod, Voucher
 from vouchers.services import voucher_lock, voucher_refresh
 
@@ -185,13 +186,21 @@ def voucher_redeem(
         at=now,
     )
     card_touch(card=voucher.card)
-    for listener in redeemed_listeners:
-        listener(redemption)
+    webhook_emit(
+        tenant_id=voucher.tenant_id,
+        event="voucher.redeemed",
+        payload={
+            "voucher": voucher.as_api(),
+            "redemption": {
+                "id": redemption.pk,
+                "redeemed_at": now.isoformat(),
+                "channel": channel,
+                "redeemed_by": redemption.actor_label,
+                "location": actor.location.name if actor.location is not None else None,
+            },
+        },
+    )
     return redemption
-
-
-# Webhooks register here (called inside the transaction; they enqueue with on_commit).
-redeemed_listeners: list[Any] = []
 
 
 def voucher_redeem_by_import(*, voucher: Voucher, actor: Any) -> Redemption:

@@ -50,3 +50,59 @@ def fan_out_tenants(*tasks: Task) -> int:
             task.apply_async(kwargs={"tenant_id": tenant_id})
             count += 1
     return count
+
+
+class WebhookFailed(Exception):
+    """The receiver did not answer 2xx; Celery retries with backoff."""
+
+
+@shared_task(
+    base=TenantTask,
+    bind=True,
+    acks_late=True,
+    reject_on_worker_lost=True,
+    autoretry_for=(WebhookFailed,),
+    max_retries=8,
+    retry_backoff=30,
+    retry_backoff_max=3600,
+    retry_jitter=True,
+)
+def deliver_webhook(self: Task, *, tenant: Tenant, delivery_id: int) -> str:
+    import time
+
+    import requests
+    from django.utils import timezone
+
+    from tenants.models import WebhookDelivery
+    from tenants.webhooks import delivery_body, sign
+
+    delivery = WebhookDelivery.objects.select_related("endpoint").get(pk=delivery_id)
+    if delivery.status == WebhookDelivery.Status.DELIVERED:
+        return "already delivered"  # a redelivered task: safe to run twice
+    body = delivery_body(delivery)
+    headers = {
+        "Content-Type": "application/json",
+        "User-Agent": "Stampwise-Webhooks/1",
+        "Stampwise-Event": delivery.event,
+        "Stampwise-Delivery": str(delivery.pk),
+        "Stampwise-Signature": sign(delivery.endpoint.secret, int(time.time()), body),
+    }
+    delivery.attempts += 1
+    try:
+        response = requests.post(delivery.endpoint.url, data=body, headers=headers, timeout=10)
+        delivery.last_status_code = response.status_code
+        ok = 200 <= response.status_code < 300
+        delivery.last_error = "" if ok else response.text[:300]
+    except requests.RequestException as error:
+        ok = False
+        delivery.last_error = str(error)[:300]
+    if ok:
+        delivery.status, delivery.delivered_at = WebhookDelivery.Status.DELIVERED, timezone.now()
+    elif self.request.retries >= (self.max_retries or 0):
+        delivery.status = WebhookDelivery.Status.FAILED
+    delivery.save(
+        update_fields=["attempts", "last_status_code", "last_error", "status", "delivered_at"]
+    )
+    if not ok and delivery.status != WebhookDelivery.Status.FAILED:
+        raise WebhookFailed(delivery.last_error or f"HTTP {delivery.last_status_code}")
+    return delivery.status

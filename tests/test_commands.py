@@ -26,8 +26,28 @@ def test_seed_demo_is_idempotent():
 
     with scopes_disabled():
         cafe_cards = Card.objects.filter(tenant__slug="demo-cafe")
-        assert cafe_cards.count() == 4
-        assert sorted((c.cycle, c.stamps) for c in cafe_cards) == [(1, 0), (1, 3), (1, 7), (2, 2)]
+        assert cafe_cards.count() == 5
+        stages = sorted((c.cycle, c.stamps) for c in cafe_cards if c.customer.name != "Sam Rivera")
+        assert stages == [(1, 0), (1, 3), (1, 7), (2, 2)]
+        from vouchers.models import Voucher, VoucherTrigger
+
+        states = set(
+            Voucher.objects.filter(tenant__slug="demo-cafe").values_list("state", flat=True)
+        )
+        assert states == {"issued", "active", "redeemed", "expired", "void"}
+        methods = set(
+            Voucher.objects.filter(tenant__slug="demo-cafe").values_list(
+                "template__method", flat=True
+            )
+        )
+        assert methods == {"self", "staff_scan", "redeem_code"}
+        goal = VoucherTrigger.objects.get(program__tenant__slug="demo-cafe", kind="stamp_goal")
+        assert goal.template.method == "redeem_code"
+        assert (
+            Voucher.objects.filter(tenant__slug="demo-cafe", template__pool__isnull=False)
+            .exclude(code="")
+            .exists()
+        )
 
 
 def test_create_api_key_prints_the_key_alone(world_a):

@@ -16,6 +16,7 @@ from loyalty import hooks
 from loyalty.errors import StampRefused
 from loyalty.locks import lock_card
 from loyalty.models import Card, CardEvent, StampEvent, StampSource
+from tenants.webhooks import webhook_emit
 
 MAX_STAMPS_PER_CALL = 50
 
@@ -307,6 +308,24 @@ def _apply(
             % {"cycle": completed, "reward": program.reward_text},
             data={"cycle": completed},
             **who,
+        )
+    if source != StampSource.CORRECTION:
+        webhook_emit(
+            tenant_id=card.tenant_id,
+            event="stamp.added",
+            payload={
+                "card": {
+                    "id": card.pk,
+                    "token": card.token,
+                    "program": card.program_id,
+                    "stamps": card.stamps,
+                    "goal": goal,
+                    "cycle": card.cycle,
+                },
+                "count": count,
+                "source": source,
+                "location": location.pk if location is not None else None,
+            },
         )
     outcome = StampOutcome(
         card=card, event=event, cycles_completed=cycles_completed, milestones=reached_milestones

@@ -236,3 +236,42 @@ def test_concurrent_stamping_issues_exactly_one_voucher_per_cycle(live_server, w
         codes = set(Voucher.objects.filter(card=card).values_list("code", flat=True))
     assert keys == ["cycle:1", "cycle:2", "cycle:3", "cycle:4"]
     assert len(codes) == 4
+
+
+def test_reminder_before_expiry_is_sent_once(
+    scope_a, program, card, django_capture_on_commit_callbacks
+):
+    from django.core import mail
+
+    from vouchers.services import vouchers_remind
+
+    template = make_template(scope_a, validity="days", validity_value=7, reminder_days=3)
+    trigger_create(template=template, program=program, kind="stamp_goal")
+    start = datetime(2026, 4, 1, 9, tzinfo=UTC)
+    card_add_stamps(card=card, count=10, source=StampSource.STAFF, now=start)
+    assert vouchers_remind(tenant=scope_a, now=start + timedelta(days=1)) == 0
+    with django_capture_on_commit_callbacks(execute=True):
+        assert vouchers_remind(tenant=scope_a, now=start + timedelta(days=5)) == 1
+    assert vouchers_remind(tenant=scope_a, now=start + timedelta(days=6)) == 0
+    assert len(mail.outbox) == 1
+    assert "expires soon" in mail.outbox[0].subject
+    assert "/voucher/" in mail.outbox[0].body
+
+
+def test_the_beat_job_activates_and_expires_on_time(scope_a, program, card):
+    from vouchers.services import vouchers_refresh_due
+
+    template = make_template(scope_a, validity="days", validity_value=2, activation_delay_days=1)
+    trigger_create(template=template, program=program, kind="stamp_goal")
+    start = datetime(2026, 4, 1, 9, tzinfo=UTC)
+    card_add_stamps(card=card, count=10, source=StampSource.STAFF, now=start)
+    voucher = Voucher.objects.get(card=card)
+    vouchers_refresh_due(tenant=scope_a, now=start + timedelta(hours=20))
+    voucher.refresh_from_db()
+    assert voucher.state == Voucher.State.ACTIVE
+    vouchers_refresh_due(tenant=scope_a, now=start + timedelta(days=4))
+    voucher.refresh_from_db()
+    assert voucher.state == Voucher.State.EXPIRED
+    kinds = list(CardEvent.objects.filter(card=card).values_list("kind", flat=True))
+    assert "voucher_activated" in kinds
+    assert "voucher_expired" in kinds

@@ -14,6 +14,7 @@ from django.utils.translation import gettext as _
 
 from loyalty.models import Card, CardEvent, StampEvent
 from loyalty.services import card_journal_add, card_touch
+from tenants.webhooks import webhook_emit
 from vouchers.models import Voucher, VoucherTemplate, VoucherTrigger
 from vouchers.services.codes import assign_code
 
@@ -93,6 +94,9 @@ def voucher_issue(
         at=now,
     )
     card_touch(card=card)
+    webhook_emit(
+        tenant_id=card.tenant_id, event="voucher.issued", payload={"voucher": voucher.as_api()}
+    )
     return voucher
 
 
