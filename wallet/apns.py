@@ -53,7 +53,7 @@ SANDBOX_HOST = "https://api.sandbox.push.apple.com"
 # (TooManyProviderTokenUpdates) or older than an hour (ExpiredProviderToken).
 TOKEN_REFRESH_SECONDS = 30 * 60
 EMPTY_PAYLOAD = b"{}"
-_DEVICE_TOKEN_RE = re.compile(r"^[0-9A-Fa-f]{8,512}$")
+_DEVICE_TOKEN_RE = re.compile(r"[0-9A-Fa-f]{8,512}")
 
 T = TypeVar("T")
 
@@ -280,7 +280,7 @@ def _build_ssl_context(config: ApnsConfig) -> ssl.SSLContext:
 class ApnsClient:
     """A persistent HTTP/2 connection to APNs with a synchronous, thread-safe API."""
 
-    def __init__(self, config: ApnsConfig, *, token_clock: Callable[[], float] = time.time):
+    def __init__(self, config: ApnsConfig, *, token_clock: Callable[[], float] = time.time) -> None:
         self.config = config
         # Built eagerly so a bad certificate or key fails at configuration time.
         self._ssl_context = _build_ssl_context(config)
@@ -359,7 +359,8 @@ class ApnsClient:
     async def _send_one(
         self, token: str, topic: str, *, auth_retry: bool = True, transport_retry: bool = True
     ) -> PushResult:
-        if not _DEVICE_TOKEN_RE.match(token):
+        # fullmatch, not match: "$" would let a trailing newline through into the path.
+        if not _DEVICE_TOKEN_RE.fullmatch(token):
             # Never interpolate a malformed token into the path; it can never be delivered.
             return PushResult(token, PushOutcome.UNREGISTERED, reason="MalformedDeviceToken")
         transport = await self._http()

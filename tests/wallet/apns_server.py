@@ -43,7 +43,7 @@ from h2.exceptions import ProtocolError
 from h2.settings import SettingCodes
 
 _PATH_RE = re.compile(r"^/3/device/([^/?]+)$")
-_HEX_RE = re.compile(r"^[0-9A-Fa-f]+$")
+_HEX_RE = re.compile(r"[0-9A-Fa-f]+")
 MAX_PAYLOAD = 4096
 
 
@@ -152,6 +152,7 @@ class ApnsStandIn:
         max_concurrent_streams: int = 1000,
         record: bool = True,
         token_max_age: float = 3600.0,
+        delay: float = 0.0,
     ) -> None:
         self._tls = tls
         self._token_public_key = token_public_key
@@ -161,6 +162,10 @@ class ApnsStandIn:
         self._max_streams = max_concurrent_streams
         self._record = record
         self._token_max_age = token_max_age
+        # Seconds to hold each answer (settable at any time): lets a test catch a client
+        # mid-request. Held answers of a connection that closes are never sent nor recorded.
+        self.delay = delay
+        self._received: list[str] = []
         self._lock = threading.Lock()
         self._requests: list[RecordedRequest] = []
         self._script = _Script()
@@ -187,6 +192,13 @@ class ApnsStandIn:
         """The next ``count`` (otherwise valid) requests get ``status``/``reason``."""
         with self._lock:
             self._script.fail_next.extend([(status, reason)] * count)
+
+    @property
+    def received(self) -> list[str]:
+        """Paths of every complete request received, answered yet or not (``requests``
+        holds the answered ones)."""
+        with self._lock:
+            return list(self._received)
 
     @property
     def requests(self) -> list[RecordedRequest]:
@@ -311,7 +323,7 @@ class ApnsStandIn:
         if not match:
             return 404, {"reason": "BadPath"}
         token = match.group(1)
-        if not _HEX_RE.match(token):
+        if not _HEX_RE.fullmatch(token):
             return 400, {"reason": "BadDeviceToken"}
         topic = headers.get("apns-topic")
         if not topic:
@@ -380,6 +392,7 @@ class _H2ServerProtocol(asyncio.Protocol):
         self._transport: asyncio.Transport | None = None
         self._connection_id = 0
         self._cert_uid: str | None = None
+        self._held: dict[int, asyncio.TimerHandle] = {}
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
         assert isinstance(transport, asyncio.Transport)
@@ -418,13 +431,41 @@ class _H2ServerProtocol(asyncio.Protocol):
                     self._streams[event.stream_id][1].extend(event.data)
                 self._h2.acknowledge_received_data(event.flow_controlled_length, event.stream_id)
             elif isinstance(event, StreamEnded):
-                self._respond(event.stream_id)
+                self._request_complete(event.stream_id)
             elif isinstance(event, StreamReset):
                 self._streams.pop(event.stream_id, None)
+                held = self._held.pop(event.stream_id, None)
+                if held is not None:
+                    held.cancel()
             elif isinstance(event, ConnectionTerminated):
                 self._transport.close()
                 return
         self._transport.write(self._h2.data_to_send())
+
+    def _request_complete(self, stream_id: int) -> None:
+        server = self._server
+        with server._lock:
+            server._received.append(self._streams[stream_id][0].get(":path", ""))
+        if server.delay <= 0:
+            self._respond(stream_id)
+            return
+        loop = asyncio.get_running_loop()
+        self._held[stream_id] = loop.call_later(server.delay, self._respond_held, stream_id)
+
+    def _respond_held(self, stream_id: int) -> None:
+        self._held.pop(stream_id, None)
+        if stream_id not in self._streams or self._transport is None:
+            return
+        if self._transport.is_closing():
+            return
+        self._respond(stream_id)
+        self._transport.write(self._h2.data_to_send())
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        # The client died mid-request (a killed worker): its held answers go nowhere.
+        for held in self._held.values():
+            held.cancel()
+        self._held.clear()
 
     def _respond(self, stream_id: int) -> None:
         headers, body = self._streams.pop(stream_id)

@@ -192,10 +192,11 @@ def test_bad_device_token_removes_the_registration_only_in_production(
     assert sandbox_like.reason == "BadDeviceToken"
 
 
+@pytest.mark.parametrize("bad_token", ["../../3/device/zz", "ab" * 32 + "\n", "", "ab cd ef 01"])
 def test_malformed_token_is_never_put_on_the_wire(
-    cert_server: ApnsStandIn, cert_client: ApnsClient
+    cert_server: ApnsStandIn, cert_client: ApnsClient, bad_token: str
 ) -> None:
-    result = cert_client.send_pass_update("../../3/device/zz", DEV_PASS_TYPE_ID)
+    result = cert_client.send_pass_update(bad_token, DEV_PASS_TYPE_ID)
 
     assert result.outcome is PushOutcome.UNREGISTERED
     assert result.reason == "MalformedDeviceToken"
