@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import re
 from functools import lru_cache
 
 import barcode
@@ -22,7 +23,20 @@ def code128_svg(data: str) -> str:
     )
     svg = buffer.getvalue().decode()
     # python-barcode writes an XML declaration and a DOCTYPE: drop them for inline use.
-    return svg[svg.index("<svg") :]
+    return scalable_svg(svg[svg.index("<svg") :])
+
+
+_MM_SIZE = re.compile(r'width="([0-9.]+)mm" height="([0-9.]+)mm"')
+
+
+def scalable_svg(svg: str) -> str:
+    """python-barcode sizes its SVG in mm without a viewBox, so CSS cannot scale it; give it
+    one (1 mm = 96/25.4 CSS px) so the barcode fills its box like the QR code."""
+    match = _MM_SIZE.search(svg)
+    if match is None:
+        return svg
+    width, height = (float(v) * 96 / 25.4 for v in match.groups())
+    return svg.replace(match.group(0), f'viewBox="0 0 {width:.2f} {height:.2f}"', 1)
 
 
 @lru_cache(maxsize=512)
