@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.utils.translation import gettext as _
+
 from tenants import ratelimit
 from tenants.services import alert_raise
 
@@ -39,6 +41,9 @@ def record_failure(*, idents: list[tuple[ratelimit.Limit, str]], tenant: Any, wh
             alert_raise(
                 tenant=tenant,
                 kind="redeem_code_guessing",
-                message=f"{limit.limit} unknown codes from {who} ({ident}); further attempts are "
-                "refused for a while.",
+                message=_(
+                    "%(n)d unknown codes from %(who)s (%(ident)s); further attempts are "
+                    "refused for a while."
+                )
+                % {"n": limit.limit, "who": who, "ident": ident},
             )
