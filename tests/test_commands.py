@@ -98,3 +98,12 @@ def test_production_refuses_the_development_secret_key(tmp_path):
     )
     assert result.returncode != 0
     assert "SECRET_KEY must be set" in result.stderr
+
+
+def test_api_docs_are_served_without_a_cdn(client):
+    page = client.get("/api/docs/").content.decode()
+    assert "drf_spectacular_sidecar" in page
+    assert "cdn.jsdelivr" not in page
+    schema = client.get("/api/schema/")
+    assert schema.status_code == 200
+    assert b"/api/v1/redeem" in schema.content
