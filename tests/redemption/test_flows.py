@@ -210,3 +210,20 @@ def test_after_redemption_the_card_shows_the_next_cycle_unchanged(world_a, issue
     assert (card.cycle, card.stamps) == (2, 2)
     html = Client().get(f"/card/{card.token}/").content.decode()
     assert "8 more stamps for a coffee" in html
+
+
+def test_staff_guessing_codes_is_limited_and_the_owner_is_told(world_a, issue):
+    from tenants.models import Alert
+
+    voucher = issue("redeem_code")
+    staff = world_a.staff_client
+    for i in range(10):
+        response = scan(staff, f"ZZ{i:03d}-WRONG")
+        assert response.status_code in (302, 404)  # unknown: a search, then nothing found
+    blocked = scan(staff, voucher.code_display)
+    assert blocked.status_code == 429
+    assert "Too many unknown codes" in blocked.content.decode()
+    assert int(blocked["Retry-After"]) > 0
+    with tenant_scope(world_a.tenant):
+        assert Voucher.objects.get(pk=voucher.pk).state == "active"
+        assert Alert.objects.filter(kind="redeem_code_guessing").exists()
