@@ -10,6 +10,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import TYPE_CHECKING
 
+from django.utils import timezone
 from django_scopes import scope
 
 if TYPE_CHECKING:
@@ -20,5 +21,6 @@ if TYPE_CHECKING:
 def tenant_scope(tenant: Tenant) -> Iterator[Tenant]:
     if tenant is None or getattr(tenant, "pk", None) is None:
         raise ValueError("tenant_scope() needs a saved tenant")
-    with scope(tenant=tenant.pk):
+    # Times on its pages are the business's local times.
+    with scope(tenant=tenant.pk), timezone.override(tenant.timezone):
         yield tenant

@@ -6,10 +6,16 @@
   var at = new Date(box.dataset.redeemedAt).getTime();
   var clock = box.querySelector("[data-clock]");
   var ago = box.querySelector("[data-ago]");
-  function pad(n) { return n < 10 ? "0" + n : "" + n; }
+  // The business's clock, like the "Redeemed at" time printed by the server.
+  var format;
+  try {
+    format = new Intl.DateTimeFormat("en-GB", { timeZone: box.dataset.tz, hour: "2-digit", minute: "2-digit", second: "2-digit", hour12: false });
+  } catch (e) {
+    format = new Intl.DateTimeFormat("en-GB", { hour: "2-digit", minute: "2-digit", second: "2-digit", hour12: false });
+  }
   function tick() {
     var now = new Date();
-    clock.textContent = pad(now.getHours()) + ":" + pad(now.getMinutes()) + ":" + pad(now.getSeconds());
+    clock.textContent = format.format(now);
     var s = Math.max(0, Math.round((now.getTime() - at) / 1000));
     ago.textContent = (s < 60 ? s + " s" : Math.floor(s / 60) + " min " + (s % 60) + " s") + " ago";
   }

@@ -227,3 +227,15 @@ def test_staff_guessing_codes_is_limited_and_the_owner_is_told(world_a, issue):
     with tenant_scope(world_a.tenant):
         assert Voucher.objects.get(pk=voucher.pk).state == "active"
         assert Alert.objects.filter(kind="redeem_code_guessing").exists()
+
+
+def test_times_on_the_voucher_page_are_the_business_local_time(world_a, issue):
+    from datetime import UTC, datetime
+
+    voucher = issue("self")
+    Client().post(f"/voucher/{voucher.token}/redeem/", {"confirm": "yes"})
+    with tenant_scope(world_a.tenant):  # Europe/Berlin: UTC+1 in January
+        moment = datetime(2026, 1, 15, 9, 30, tzinfo=UTC)
+        Redemption.objects.filter(voucher=voucher).update(created_at=moment)
+        Voucher.objects.filter(pk=voucher.pk).update(redeemed_at=moment)
+    assert "10:30" in page(Client(), voucher)
