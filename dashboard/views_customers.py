@@ -21,6 +21,7 @@ from dashboard.forms import CustomerFilterForm, StampCorrectionForm
 from loyalty import selectors, services
 from loyalty.errors import StampRefused
 from tenants.access import manager_required, owner_required
+from wallet.selectors import wallet_status_for_cards
 
 PAGE_SIZE = 50
 JOURNAL_LIMIT = 50
@@ -108,7 +109,9 @@ def _detail_page(
     status: int = 200,
 ) -> HttpResponse:
     cards = []
-    for card in selectors.card_list_for_customer(customer=customer):
+    customer_cards = list(selectors.card_list_for_customer(customer=customer))
+    wallets = wallet_status_for_cards(cards=customer_cards)
+    for card in customer_cards:
         form = (
             bound_form
             if card.pk == bound_card_id
@@ -120,6 +123,7 @@ def _detail_page(
                 "journal": selectors.card_journal(card=card, limit=JOURNAL_LIMIT),
                 "form": form,
                 "public_url": reverse("card", args=[card.token]),
+                "wallet": wallets.get(card.pk),
             }
         )
     return render(

@@ -21,6 +21,7 @@ from loyalty import selectors, services
 from loyalty.models import Program
 from tenants.access import manager_required
 from tenants.views import add_validation_error
+from wallet.tasks import fan_out_progress
 
 POSTER_SIZES = {"a4": "A4", "a5": "A5"}
 # The same glyphs as templates/dashboard/_stamp_icon.html, for the live preview's script.
@@ -54,13 +55,28 @@ def _show_errors(form: ProgramForm, error: ValidationError) -> None:
         add_validation_error(form, error)
 
 
+def _wallet_update(program: Any | None) -> dict[str, Any] | None:
+    """The design change's push to every wallet card, while it runs or shortly after."""
+    progress = fan_out_progress(program.pk) if program is not None else None
+    if not progress or not progress.get("total"):
+        return None  # none running lately, or a program without cards
+    total, done = progress["total"], min(progress.get("done", 0), progress["total"])
+    return {"total": total, "done": done, "percent": done * 100 // total, "finished": done >= total}
+
+
 def _program_form_page(
     request: HttpRequest, form: ProgramForm, program: Any | None, status: int = 200
 ) -> HttpResponse:
     return render(
         request,
         "dashboard/program_form.html",
-        {"form": form, "program": program, "preview_stamps": 3, "stamp_glyphs": STAMP_GLYPHS},
+        {
+            "form": form,
+            "program": program,
+            "preview_stamps": 3,
+            "stamp_glyphs": STAMP_GLYPHS,
+            "wallet_update": _wallet_update(program),
+        },
         status=status,
     )
 

@@ -57,6 +57,8 @@ def on_card_changed(card: Any) -> None:
     def enqueue() -> None:
         from wallet.tasks import push_card
 
+        enqueue.wallet_push_key = None  # type: ignore[attr-defined]  # ran: no longer pending
+
         try:
             push_card.apply_async(kwargs={"tenant_id": card.tenant_id, "card_id": card.pk})
         except Exception:  # the change is committed: a broker hiccup must not fail the request
