@@ -225,6 +225,13 @@ class CardEvent(models.Model):
     def __str__(self) -> str:
         return self.message
 
+    @property
+    def text(self) -> str:
+        """The journal line in the reader's language (the stored message is English)."""
+        from loyalty import journal
+
+        return journal.render(self.kind, self.data.get(journal.PARAMS_KEY, {})) or self.message
+
 
 class ReceiptBatch(models.Model):
     tenant = models.ForeignKey("tenants.Tenant", on_delete=models.CASCADE, related_name="+")

@@ -177,8 +177,7 @@ def voucher_redeem(
     card_journal_add(
         card=voucher.card,
         kind=CardEvent.Kind.VOUCHER_REDEEMED,
-        message=_("Voucher redeemed: %(reward)s (%(channel)s)")
-        % {"reward": voucher.reward_title, "channel": Channel(channel).label},
+        params={"reward": voucher.reward_title, "channel": Channel(channel).label},
         actor=actor.user,
         actor_label=actor.label,
         location=actor.location,
@@ -263,8 +262,7 @@ def redemption_reverse(
     card_journal_add(
         card=voucher.card,
         kind=CardEvent.Kind.REDEMPTION_REVERSED,
-        message=_("Redemption undone: %(reward)s — %(why)s")
-        % {"reward": voucher.reward_title, "why": reason},
+        params={"reward": voucher.reward_title, "why": reason},
         actor=membership.user,
         data={"voucher": voucher.pk, "redemption": redemption.pk},
         at=now,

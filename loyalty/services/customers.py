@@ -102,7 +102,7 @@ def customer_join(
     card_journal_add(
         card=card,
         kind=CardEvent.Kind.JOINED,
-        message=_("Joined %(program)s") % {"program": program.name},
+        params={"program": program.name},
         actor_label=name,
     )
     for listener in hooks.join_listeners:
@@ -130,7 +130,6 @@ def customer_erase(*, customer: Customer, actor: object) -> None:
         card_journal_add(
             card=card,
             kind=CardEvent.Kind.ERASED,
-            message=_("Personal data erased on request"),
             actor=actor,
         )
         # Journal texts may quote the name; keep the ledger numbers, drop the words.

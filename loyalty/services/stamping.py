@@ -8,11 +8,11 @@ from typing import Any
 
 from django.db import models, transaction
 from django.db.models import Sum
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
-from loyalty import hooks
+from loyalty import hooks, journal
 from loyalty.errors import StampRefused
 from loyalty.locks import lock_card
 from loyalty.models import Card, CardEvent, StampEvent, StampSource
@@ -45,26 +45,34 @@ def card_journal_add(
     *,
     card: Card,
     kind: str,
-    message: str,
+    params: dict[str, Any] | None = None,
     actor: Any = None,
     actor_label: str = "",
     location: Any = None,
     data: dict[str, Any] | None = None,
     at: datetime | None = None,
 ) -> CardEvent:
-    """Append one event to the card's journal (used by every app that changes a card)."""
+    """Append one event to the card's journal (used by every app that changes a card).
+
+    `params` fill the kind's text in loyalty/journal.py; the text is rendered in the reader's
+    language when shown, and stored in English for exports.
+    """
     if actor is not None and not getattr(actor, "pk", None):
         actor_label = actor_label or str(actor)
         actor = None
+    with translation.override("en"):  # labels keep their msgid, translated when shown
+        params = {
+            k: (v if isinstance(v, int | float) else str(v)) for k, v in (params or {}).items()
+        }
     return CardEvent.objects.create(
         tenant_id=card.tenant_id,
         card=card,
         kind=kind,
-        message=message[:300],
+        message=journal.render_stored(kind, params)[:300],
         actor=actor,
         actor_label=actor_label or (str(actor) if actor else ""),
         location=location,
-        data=data or {},
+        data={**(data or {}), journal.PARAMS_KEY: params},
         created_at=at or timezone.now(),
     )
 
@@ -278,7 +286,7 @@ def _apply(
         card_journal_add(
             card=card,
             kind=CardEvent.Kind.CORRECTED,
-            message=_("Corrected by %(count)+d: %(reason)s") % {"count": count, "reason": reason},
+            params={"count": count, "reason": reason},
             data={"count": count},
             **who,
         )
@@ -286,8 +294,7 @@ def _apply(
         card_journal_add(
             card=card,
             kind=CardEvent.Kind.STAMPED,
-            message=ngettext("%(count)d stamp (%(source)s)", "%(count)d stamps (%(source)s)", count)
-            % {"count": count, "source": StampSource(source).label},
+            params={"count": count, "source": StampSource(source).label},
             data={"count": count, "source": source, "stamps_after": card.stamps},
             **who,
         )
@@ -295,8 +302,7 @@ def _apply(
         card_journal_add(
             card=card,
             kind=CardEvent.Kind.MILESTONE,
-            message=_("Reached %(n)s stamps: %(reward)s")
-            % {"n": milestone["stamps"], "reward": milestone.get("reward", "")},
+            params={"n": milestone["stamps"], "reward": milestone.get("reward", "")},
             data=milestone,
             **who,
         )
@@ -304,8 +310,7 @@ def _apply(
         card_journal_add(
             card=card,
             kind=CardEvent.Kind.CYCLE_COMPLETED,
-            message=_("Card %(cycle)d completed: %(reward)s")
-            % {"cycle": completed, "reward": program.reward_text},
+            params={"cycle": completed, "reward": program.reward_text},
             data={"cycle": completed},
             **who,
         )

@@ -126,3 +126,16 @@ def test_invalid_counts_are_refused(scope_a, card_a, count):
     with pytest.raises(StampRefused):
         card_add_stamps(card=card_a, count=count, source=StampSource.STAFF)
     assert not StampEvent.objects.filter(card=card_a).exists()
+
+
+def test_the_journal_is_shown_in_the_readers_language(scope_a, card_a, world_a):
+    from django.utils import translation
+
+    card_add_stamps(card=card_a, count=2, source=StampSource.STAFF, actor=world_a.staff)
+    event = CardEvent.objects.filter(card=card_a, kind=CardEvent.Kind.STAMPED).get()
+    assert event.message == "2 stamps (Staff)"  # stored in English for exports
+    with translation.override("he"):
+        assert event.text != event.message
+        assert "2" in event.text
+    with translation.override("en"):
+        assert event.text == "2 stamps (Staff)"

@@ -10,7 +10,6 @@ from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.translation import gettext as _
 
 from loyalty.models import Card, CardEvent, StampEvent
 from loyalty.services import card_journal_add, card_touch
@@ -89,7 +88,7 @@ def voucher_issue(
     card_journal_add(
         card=card,
         kind=CardEvent.Kind.VOUCHER_ISSUED,
-        message=_("Voucher issued: %(reward)s") % {"reward": template.reward_title},
+        params={"reward": template.reward_title},
         data={"voucher": voucher.pk, "trigger": trigger.kind if trigger else None},
         at=now,
     )

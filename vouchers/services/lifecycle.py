@@ -39,7 +39,7 @@ def voucher_refresh(*, voucher: Voucher, now: datetime | None = None) -> Voucher
         card_journal_add(
             card=voucher.card,
             kind=CardEvent.Kind.VOUCHER_ACTIVATED,
-            message=_("Voucher ready to use: %(r)s") % {"r": voucher.reward_title},
+            params={"r": voucher.reward_title},
             data={"voucher": voucher.pk},
             at=now,
         )
@@ -53,7 +53,7 @@ def voucher_refresh(*, voucher: Voucher, now: datetime | None = None) -> Voucher
         card_journal_add(
             card=voucher.card,
             kind=CardEvent.Kind.VOUCHER_EXPIRED,
-            message=_("Voucher expired: %(r)s") % {"r": voucher.reward_title},
+            params={"r": voucher.reward_title},
             data={"voucher": voucher.pk},
             at=now,
         )
@@ -84,7 +84,7 @@ def voucher_void(*, voucher: Voucher, reason: str, actor: Any) -> Voucher:
     card_journal_add(
         card=voucher.card,
         kind=CardEvent.Kind.VOUCHER_VOIDED,
-        message=_("Voucher voided: %(r)s — %(why)s") % {"r": voucher.reward_title, "why": reason},
+        params={"r": voucher.reward_title, "why": reason},
         actor=actor,
         data={"voucher": voucher.pk},
         at=now,
