@@ -26,7 +26,7 @@ from django.utils.translation import ngettext
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
 
-from loyalty import selectors
+from loyalty import hooks, selectors
 from loyalty.errors import StampRefused
 from loyalty.models import Card, Program, StampSource
 from loyalty.qr import qr_svg
@@ -209,6 +209,14 @@ def location_set(request: HttpRequest) -> HttpResponse:
 # --- a card ---------------------------------------------------------------------------------
 
 
+def _card_extras(card: Card) -> dict[str, Any]:
+    """What other apps add to a card's page (the customer's vouchers)."""
+    extra: dict[str, Any] = {}
+    for provider in hooks.card_page_providers:
+        extra.update(provider(card))
+    return extra
+
+
 def _card_summary(card: Card) -> dict[str, Any]:
     program = card.program
     goal = program.stamp_goal
@@ -297,6 +305,7 @@ def _card_page(
         "result": result,
         "refusal": refusal,
         "journal": selectors.card_journal(card=card, limit=10),
+        "rewards": [v for v in _card_extras(card).get("vouchers", []) if v.is_usable],
         "location": current_location(request),
         "locations": allowed_locations(request),
         "last_stamp_just_now": card.last_stamp_at is not None

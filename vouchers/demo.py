@@ -48,7 +48,7 @@ def seed_rewards(demo: Any, program: Any) -> dict[str, VoucherTrigger]:
         show_text=True,
         show_qr=True,
         show_barcode=True,
-        description="Show the code at the till.",
+        description="Any hot drink from the menu, any size.",
         validity="days",
         validity_value=60,
         reminder_days=7,

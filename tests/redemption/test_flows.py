@@ -239,3 +239,10 @@ def test_times_on_the_voucher_page_are_the_business_local_time(world_a, issue):
         Redemption.objects.filter(voucher=voucher).update(created_at=moment)
         Voucher.objects.filter(pk=voucher.pk).update(redeemed_at=moment)
     assert "10:30" in page(Client(), voucher)
+
+
+def test_the_staff_card_screen_lists_ready_rewards_with_a_way_to_redeem(world_a, issue):
+    voucher = issue("staff_scan")
+    html = world_a.staff_client.get(f"/staff/card/{issue.card.pk}/").content.decode()
+    assert 'data-testid="ready-rewards"' in html
+    assert f'href="/staff/vouchers/{voucher.pk}/"' in html
