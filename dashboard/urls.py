@@ -2,6 +2,7 @@ from django.urls import path
 
 from dashboard import (
     views,
+    views_analytics,
     views_campaigns,
     views_customers,
     views_pools,
@@ -108,6 +109,7 @@ urlpatterns = [
         views_campaigns.campaign_progress,
         name="campaign_progress",
     ),
+    path("analytics/", views_analytics.analytics, name="analytics"),
     path("webhooks/", views_webhooks.webhook_list, name="webhooks"),
     path(
         "webhooks/<int:endpoint_id>/toggle/", views_webhooks.webhook_toggle, name="webhook_toggle"

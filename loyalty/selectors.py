@@ -235,3 +235,56 @@ def cards_for_segment(*, program: Program, segment: dict[str, Any]) -> QuerySet[
     if segment.get("marketing_consent"):
         cards = cards.filter(customer__marketing_consent=True)
     return cards
+
+
+def daily_counts(*, tenant: Any, days: int = 30) -> dict[str, dict[date, int]]:
+    """Per local day over the last `days`: stamps given, new cards, visits (first stamp of a
+    card that day)."""
+    from datetime import timedelta
+
+    from django.db.models.functions import TruncDate
+    from django.utils import timezone as tz
+
+    since = tz.now() - timedelta(days=days)
+    local = TruncDate("created_at", tzinfo=tenant.tzinfo)
+    stamps = (
+        StampEvent.objects.filter(tenant=tenant, created_at__gte=since, count__gt=0)
+        .exclude(source="correction")
+        .annotate(day=local)
+        .values("day")
+        .annotate(n=Sum("count"))
+    )
+    joins = (
+        Card.objects.filter(tenant=tenant, created_at__gte=since)
+        .annotate(day=local)
+        .values("day")
+        .annotate(n=Count("id"))
+    )
+    return {
+        "stamps": {row["day"]: row["n"] for row in stamps},
+        "joins": {row["day"]: row["n"] for row in joins},
+    }
+
+
+def stamp_hours(*, tenant: Any, days: int = 90) -> list[list[int]]:
+    """Stamps by local weekday (Mon=0) and hour over the last `days`: when the counter is busy."""
+    from datetime import timedelta
+
+    from django.db.models.functions import ExtractHour, ExtractIsoWeekDay
+    from django.utils import timezone as tz
+
+    grid = [[0] * 24 for _ in range(7)]
+    rows = (
+        StampEvent.objects.filter(
+            tenant=tenant, created_at__gte=tz.now() - timedelta(days=days), count__gt=0
+        )
+        .annotate(
+            weekday=ExtractIsoWeekDay("created_at", tzinfo=tenant.tzinfo),
+            hour=ExtractHour("created_at", tzinfo=tenant.tzinfo),
+        )
+        .values("weekday", "hour")
+        .annotate(n=Sum("count"))
+    )
+    for row in rows:
+        grid[row["weekday"] - 1][row["hour"]] += row["n"]
+    return grid

@@ -189,3 +189,42 @@ def code_import_list(*, pool: CodePool, limit: int = 10) -> list[CodeImport]:
         .select_related("created_by")
         .order_by("-created_at", "-id")[:limit]
     )
+
+
+def daily_voucher_counts(*, tenant: Any, days: int = 30) -> dict[str, dict[Any, int]]:
+    """Per local day: vouchers issued and redeemed."""
+    from datetime import timedelta
+
+    from django.db.models.functions import TruncDate
+    from django.utils import timezone as tz
+
+    since = tz.now() - timedelta(days=days)
+    issued = (
+        Voucher.objects.filter(tenant=tenant, issued_at__gte=since)
+        .annotate(day=TruncDate("issued_at", tzinfo=tenant.tzinfo))
+        .values("day")
+        .annotate(n=Count("id"))
+    )
+    redeemed = (
+        Voucher.objects.filter(tenant=tenant, redeemed_at__gte=since)
+        .annotate(day=TruncDate("redeemed_at", tzinfo=tenant.tzinfo))
+        .values("day")
+        .annotate(n=Count("id"))
+    )
+    return {
+        "issued": {row["day"]: row["n"] for row in issued},
+        "redeemed": {row["day"]: row["n"] for row in redeemed},
+    }
+
+
+def redemption_by_method(*, tenant: Any) -> dict[str, dict[str, int]]:
+    """Issued and redeemed per redemption method (which way works for this business)."""
+    rows = (
+        Voucher.objects.filter(tenant=tenant)
+        .values("template__method")
+        .annotate(issued=Count("id"), redeemed=Count("id", filter=Q(state=Voucher.State.REDEEMED)))
+    )
+    return {
+        row["template__method"]: {"issued": row["issued"], "redeemed": row["redeemed"]}
+        for row in rows
+    }

@@ -8,6 +8,7 @@ from tests.isolation import Route
 
 ROUTES: dict[str, Route] = {
     "dashboard:webhooks": Route("session"),
+    "dashboard:analytics": Route("session"),
     "dashboard:webhook_toggle": Route(
         "session", lambda o: {"endpoint_id": o["webhook"].pk}, ("post",)
     ),
