@@ -344,3 +344,66 @@ def test_missing_apple_credentials_never_crash_a_stamp(
     with tenant_scope(world_a.tenant), django_capture_on_commit_callbacks(execute=True):
         outcome = card_add_stamps(card=card, count=1, source=StampSource.STAFF)
     assert outcome.card.stamps == 1
+
+
+def test_a_chain_given_by_the_environment_signs_the_card_pass(card, settings, tmp_path):
+    from wallet.passkit.certs import generate_dev_chain
+
+    wwdr, cert, key = generate_dev_chain(
+        tmp_path / "company-chain", pass_type_id="pass.com.example.loyalty", team_id="EXAMPLE123"
+    )
+    settings.APPLE_PASS_CERT, settings.APPLE_PASS_KEY, settings.APPLE_WWDR_CERT = (
+        str(cert),
+        str(key),
+        str(wwdr),
+    )
+    clear_signing_material_cache()
+    try:
+        archive = download(card)
+        data = json.loads(archive.read("pass.json"))
+        assert data["passTypeIdentifier"] == "pass.com.example.loyalty"
+        assert data["teamIdentifier"] == "EXAMPLE123"
+        (tmp_path / "manifest.json").write_bytes(archive.read("manifest.json"))
+        (tmp_path / "signature").write_bytes(archive.read("signature"))
+
+        def verify(ca):
+            return subprocess.run(
+                [
+                    "openssl",
+                    "cms",
+                    "-verify",
+                    "-binary",
+                    "-inform",
+                    "DER",
+                    "-in",
+                    str(tmp_path / "signature"),
+                    "-content",
+                    str(tmp_path / "manifest.json"),
+                    "-CAfile",
+                    str(ca),
+                    "-purpose",
+                    "any",
+                    "-out",
+                    "/dev/null",
+                ],
+                capture_output=True,
+                check=False,
+            ).returncode
+
+        assert verify(wwdr) == 0
+        dev_wwdr = (
+            next(
+                p
+                for p in (Path(settings.DATA_DIR) / "dev-wallet-chain").iterdir()
+                if "wwdr" in p.name.lower()
+            )
+            if (Path(settings.DATA_DIR) / "dev-wallet-chain").exists()
+            else None
+        )
+        if dev_wwdr is not None:
+            assert verify(dev_wwdr) != 0  # really signed by the configured chain
+        assert (
+            "development certificate" not in Client().get(f"/card/{card.token}/").content.decode()
+        )
+    finally:
+        clear_signing_material_cache()
