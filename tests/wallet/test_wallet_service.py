@@ -347,6 +347,7 @@ def test_missing_apple_credentials_never_crash_a_stamp(
 
 
 def test_a_chain_given_by_the_environment_signs_the_card_pass(card, settings, tmp_path):
+    from wallet import passes
     from wallet.passkit.certs import generate_dev_chain
 
     wwdr, cert, key = generate_dev_chain(
@@ -391,17 +392,8 @@ def test_a_chain_given_by_the_environment_signs_the_card_pass(card, settings, tm
             ).returncode
 
         assert verify(wwdr) == 0
-        dev_wwdr = (
-            next(
-                p
-                for p in (Path(settings.DATA_DIR) / "dev-wallet-chain").iterdir()
-                if "wwdr" in p.name.lower()
-            )
-            if (Path(settings.DATA_DIR) / "dev-wallet-chain").exists()
-            else None
-        )
-        if dev_wwdr is not None:
-            assert verify(dev_wwdr) != 0  # really signed by the configured chain
+        dev_wwdr, _dev_cert, _dev_key = generate_dev_chain(passes.dev_chain_dir())
+        assert verify(dev_wwdr) != 0  # really signed by the configured chain, not the dev one
         assert (
             "development certificate" not in Client().get(f"/card/{card.token}/").content.decode()
         )
