@@ -189,3 +189,27 @@ def test_32_concurrent_requests_with_one_key_stamp_once(live_server, world_a, ca
     with tenant_scope(world_a.tenant):
         assert StampEvent.objects.filter(card_id=card_a.pk).count() == 1
         assert Card.objects.get(pk=card_a.pk).stamps == 2
+
+
+def test_idempotency_keys_are_kept_at_least_24_hours(world_a, card_a):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from tenants.models import IdempotencyRecord
+    from tenants.services import idempotency_purge
+
+    stamp(world_a.api, card_a.pk, "day-old")
+    stamp(world_a.api, card_a.pk, "two-days-old")
+    with tenant_scope(world_a.tenant):
+        now = timezone.now()
+        IdempotencyRecord.objects.filter(key="day-old").update(created_at=now - timedelta(hours=25))
+        IdempotencyRecord.objects.filter(key="two-days-old").update(
+            created_at=now - timedelta(hours=49)
+        )
+    assert idempotency_purge() == 1
+    # A day later the first key still replays instead of stamping again.
+    replay = stamp(world_a.api, card_a.pk, "day-old")
+    assert replay["Idempotent-Replayed"] == "true"
+    with tenant_scope(world_a.tenant):
+        assert StampEvent.objects.filter(card=card_a).count() == 2
