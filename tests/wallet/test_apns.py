@@ -2,16 +2,21 @@
 
 from __future__ import annotations
 
+import asyncio
 import secrets
 import socket
+import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import jwt
 import pytest
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec
+from h2.connection import ConnectionState
+from h2.errors import ErrorCodes
 
 from wallet import apns
 from wallet.apns import (
@@ -21,13 +26,14 @@ from wallet.apns import (
     ApnsNotConfiguredError,
     CertificateAuth,
     PushOutcome,
+    PushResult,
     TokenAuth,
     classify_response,
     config_from_settings,
 )
 from wallet.passkit.certs import DEV_PASS_TYPE_ID, generate_dev_chain
 
-from .apns_server import ApnsStandIn, TlsFiles, make_tls_files
+from .apns_server import ApnsStandIn, TlsFiles, _H2ServerProtocol, make_tls_files
 
 KEY_ID = "ABC123DEFG"
 TEAM_ID = "DEVTEAM000"
@@ -412,3 +418,227 @@ def test_module_level_api_uses_the_configured_process_client(
     assert single.ok
     assert [r.ok for r in many] == [True, True]
     assert cert_server.connections_opened == 1
+
+
+# -- the HTTP/2 connection under stress: every push comes back with a result ----------------
+
+
+def certificate_client(
+    server: ApnsStandIn, tls: TlsFiles, dev_chain: tuple[Path, Path, Path], **options: Any
+) -> ApnsClient:
+    _, cert_path, key_path = dev_chain
+    return ApnsClient(
+        ApnsConfig(
+            auth=CertificateAuth(cert_path=str(cert_path), key_path=str(key_path)),
+            host=server.url,
+            verify=str(tls.ca_path),
+            **options,
+        )
+    )
+
+
+def wait_until(condition: Callable[[], bool], timeout: float = 10.0) -> None:
+    deadline = time.monotonic() + timeout
+    while not condition():
+        if time.monotonic() > deadline:
+            raise AssertionError("timed out waiting")
+        time.sleep(0.005)
+
+
+def send_many_in_background(
+    client: ApnsClient, tokens: list[str]
+) -> tuple[threading.Thread, list[list[PushResult]]]:
+    results: list[list[PushResult]] = []
+    thread = threading.Thread(
+        target=lambda: results.append(client.send_many(tokens, DEV_PASS_TYPE_ID)), daemon=True
+    )
+    thread.start()
+    return thread, results
+
+
+def answered_once_each(server: ApnsStandIn, tokens: list[str]) -> bool:
+    return sorted(r.device_token or "" for r in server.requests) == sorted(tokens)
+
+
+def test_server_closing_the_connection_mid_batch_loses_no_push(
+    cert_server: ApnsStandIn,
+    tls: TlsFiles,
+    dev_chain: tuple[Path, Path, Path],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # given a batch whose first streams APNs holds unanswered
+    connections: list[_H2ServerProtocol] = []
+    original = _H2ServerProtocol.connection_made
+
+    def connection_made(self: _H2ServerProtocol, transport: Any) -> None:
+        connections.append(self)
+        original(self, transport)
+
+    monkeypatch.setattr(_H2ServerProtocol, "connection_made", connection_made)
+    client = certificate_client(cert_server, tls, dev_chain, max_concurrency=40)
+    tokens = [device_token() for _ in range(200)]
+    cert_server.delay = 5.0
+    try:
+        thread, results = send_many_in_background(client, tokens)
+        wait_until(lambda: len(cert_server.received) >= 40)
+
+        # when the server drops the connection with 40 streams in flight
+        cert_server.delay = 0.0
+        assert cert_server._loop is not None
+        transport = connections[0]._transport
+        assert transport is not None
+        cert_server._loop.call_soon_threadsafe(transport.close)
+        thread.join(timeout=20)
+    finally:
+        client.close()
+
+    # then the 40 were retried on a new connection: every push delivered exactly once
+    [batch] = results
+    assert [r.device_push_token for r in batch] == tokens
+    assert all(r.ok for r in batch), {r.reason for r in batch if not r.ok}
+    assert cert_server.connections_opened == 2
+    assert answered_once_each(cert_server, tokens)
+
+
+def test_goaway_mid_batch_retries_the_unprocessed_streams_on_a_new_connection(
+    cert_server: ApnsStandIn,
+    tls: TlsFiles,
+    dev_chain: tuple[Path, Path, Path],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # given an APNs that answers 20 streams on the first connection, then says GOAWAY
+    original = _H2ServerProtocol._request_complete
+    goaway_after = 2 * 20 - 1  # client stream ids are odd: 1, 3, ... 39
+
+    def request_complete(self: _H2ServerProtocol, stream_id: int) -> None:
+        if self._connection_id == 1 and stream_id > goaway_after:
+            if self._h2.state_machine.state is not ConnectionState.CLOSED:
+                self._h2.close_connection(
+                    error_code=ErrorCodes.NO_ERROR,
+                    last_stream_id=goaway_after,
+                    additional_data=b"Shutdown",
+                )
+                transport = self._transport
+                assert transport is not None
+                asyncio.get_running_loop().call_soon(transport.close)
+            return  # streams past last_stream_id: never processed, never answered
+        original(self, stream_id)
+
+    monkeypatch.setattr(_H2ServerProtocol, "_request_complete", request_complete)
+    client = certificate_client(cert_server, tls, dev_chain)
+    tokens = [device_token() for _ in range(300)]
+    try:
+        results = client.send_many(tokens, DEV_PASS_TYPE_ID)
+    finally:
+        client.close()
+
+    # then nothing was lost: the rest went over a second connection
+    assert [r.device_push_token for r in results] == tokens
+    assert all(r.ok for r in results), {r.reason for r in results if not r.ok}
+    assert cert_server.connections_opened == 2
+    assert sum(r.connection_id == 1 for r in cert_server.requests) == 20
+    assert answered_once_each(cert_server, tokens)
+
+
+def test_a_connection_that_keeps_dying_gives_retryable_results_not_errors(
+    cert_server: ApnsStandIn,
+    tls: TlsFiles,
+    dev_chain: tuple[Path, Path, Path],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # given an APNs that drops every connection as soon as a request arrives
+    def request_complete(self: _H2ServerProtocol, stream_id: int) -> None:
+        if self._transport is not None:
+            self._transport.close()
+
+    monkeypatch.setattr(_H2ServerProtocol, "_request_complete", request_complete)
+    client = certificate_client(cert_server, tls, dev_chain, timeout=5.0)
+    tokens = [device_token() for _ in range(50)]
+    try:
+        batch = client.send_many(tokens, DEV_PASS_TYPE_ID)
+        single = client.send_pass_update(device_token(), DEV_PASS_TYPE_ID)
+    finally:
+        client.close()
+
+    # then each push got its one retry, and comes back for the caller to retry later
+    assert [r.device_push_token for r in batch] == tokens
+    for result in [*batch, single]:
+        assert result.outcome is PushOutcome.RETRYABLE
+        assert result.status is None
+        assert (result.reason or "").startswith("RemoteProtocolError")
+    assert cert_server.connections_opened >= 2
+
+
+def test_more_pushes_than_the_servers_stream_limit_wait_for_a_slot(
+    tls: TlsFiles, dev_chain: tuple[Path, Path, Path]
+) -> None:
+    # given an APNs allowing 5 concurrent streams (h2 refuses a 6th: a protocol error that
+    # would end the connection), slow enough that streams pile up
+    wwdr_path, _, _ = dev_chain
+    with ApnsStandIn(tls, client_ca_path=wwdr_path, max_concurrent_streams=5, delay=0.01) as server:
+        client = certificate_client(server, tls, dev_chain, max_concurrency=64)
+        tokens = [device_token() for _ in range(150)]
+        try:
+            results = client.send_many(tokens, DEV_PASS_TYPE_ID)
+        finally:
+            client.close()
+
+        # then all went through, over the one connection, never above the limit
+        assert [r.device_push_token for r in results] == tokens
+        assert all(r.ok for r in results), {r.reason for r in results if not r.ok}
+        assert server.connections_opened == 1
+        assert answered_once_each(server, tokens)
+
+
+def test_a_request_apns_never_answers_times_out_as_retryable(
+    cert_server: ApnsStandIn, tls: TlsFiles, dev_chain: tuple[Path, Path, Path]
+) -> None:
+    # given an APNs that holds every answer far longer than the client's timeout
+    cert_server.delay = 60.0
+    client = certificate_client(cert_server, tls, dev_chain, timeout=0.5)
+    tokens = [device_token() for _ in range(20)]
+    try:
+        started = time.monotonic()
+        batch = client.send_many(tokens, DEV_PASS_TYPE_ID)
+        single = client.send_pass_update(device_token(), DEV_PASS_TYPE_ID)
+        took = time.monotonic() - started
+
+        # then each push comes back RETRYABLE after its own timeout, none raised
+        assert [r.device_push_token for r in batch] == tokens
+        for result in [*batch, single]:
+            assert result.outcome is PushOutcome.RETRYABLE
+            assert result.status is None
+            assert (result.reason or "").startswith("ReadTimeout")
+        assert took < 5
+        assert len(cert_server.received) == 21
+        assert cert_server.requests == []  # none answered
+
+        # and the connection (alive: it answers PINGs) serves the next pushes
+        cert_server.delay = 0.0
+        after = client.send_many([device_token() for _ in range(5)], DEV_PASS_TYPE_ID)
+    finally:
+        client.close()
+    assert all(r.ok for r in after)
+    assert cert_server.connections_opened == 1
+
+
+def test_requests_waiting_for_a_stream_slot_time_out_too(
+    tls: TlsFiles, dev_chain: tuple[Path, Path, Path]
+) -> None:
+    # given an APNs with two stream slots that never answers
+    wwdr_path, _, _ = dev_chain
+    with ApnsStandIn(tls, client_ca_path=wwdr_path, max_concurrent_streams=2, delay=60) as server:
+        client = certificate_client(server, tls, dev_chain, timeout=0.5)
+        try:
+            started = time.monotonic()
+            results = client.send_many([device_token() for _ in range(6)], DEV_PASS_TYPE_ID)
+            took = time.monotonic() - started
+        finally:
+            client.close()
+
+    # then every push comes back retryable within one timeout (the wait for a slot counts
+    # towards it, so queued requests do not add up their timeouts), none lost or raised
+    assert len(results) == 6
+    assert all(r.outcome is PushOutcome.RETRYABLE for r in results)
+    assert {(r.reason or "").split(":")[0] for r in results} <= {"PoolTimeout", "ReadTimeout"}
+    assert took < 1.5
