@@ -19,6 +19,11 @@ urlpatterns = [
     path("programs/new/", views_programs.program_create, name="program_create"),
     path("programs/<int:program_id>/", views_programs.program_edit, name="program_edit"),
     path(
+        "programs/<int:program_id>/wallet-update.json",
+        views_programs.program_wallet_update,
+        name="program_wallet_update",
+    ),
+    path(
         "programs/<int:program_id>/active/",
         views_programs.program_set_active,
         name="program_set_active",

@@ -7,7 +7,7 @@ from typing import Any
 from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import ValidationError
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.safestring import mark_safe
@@ -62,6 +62,14 @@ def _wallet_update(program: Any | None) -> dict[str, Any] | None:
         return None  # none running lately, or a program without cards
     total, done = progress["total"], min(progress.get("done", 0), progress["total"])
     return {"total": total, "done": done, "percent": done * 100 // total, "finished": done >= total}
+
+
+@manager_required
+def program_wallet_update(request: HttpRequest, program_id: int) -> JsonResponse:
+    """The design fan-out's progress, polled by the program page."""
+    program = selectors.access_program(tenant=request.tenant, program_id=program_id)  # type: ignore[attr-defined]
+    update = _wallet_update(program) or {"total": 0, "done": 0, "percent": 100, "finished": True}
+    return JsonResponse({**update, "done_count": update["done"], "done": update["finished"]})
 
 
 def _program_form_page(

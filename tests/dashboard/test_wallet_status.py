@@ -129,9 +129,22 @@ def test_program_page_shows_a_running_design_fan_out(world_a, manager_client):
     # when the manager opens the program, then the progress shows
     body = program_page(manager_client, program)
     assert 'data-testid="wallet-update"' in body
-    assert "Sending the new design to the cards: 500 of 1200." in body
-    assert 'aria-valuenow="500"' in body
+    assert "Sending the new design to the cards:" in body
+    assert '<span data-progress-field="done_count">500</span> / 1200' in body
+    assert 'aria-valuenow="41"' in body
     assert "width: 41%" in body
+    # and the page follows it live from the JSON endpoint
+    url = reverse("dashboard:program_wallet_update", args=[program.pk])
+    assert f'data-progress-url="{url}"' in body
+    state = manager_client.get(url).json()
+    assert (state["done_count"], state["total"], state["percent"], state["done"]) == (
+        500,
+        1200,
+        41,
+        False,
+    )
+    cache.set(fan_out_key(program.pk), {"total": 1200, "done": 1200}, 60)
+    assert manager_client.get(url).json()["done"] is True
 
 
 def test_program_page_shows_a_finished_fan_out_after_a_design_change(

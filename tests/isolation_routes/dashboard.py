@@ -44,6 +44,7 @@ ROUTES: dict[str, Route] = {
     ),
     # Object pages with B's ids: 404.
     "dashboard:program_edit": Route("session", _program, ("get", "post"), PROGRAM_POST),
+    "dashboard:program_wallet_update": Route("session", _program),
     "dashboard:program_set_active": Route("session", _program, ("post",), {"active": "0"}),
     "dashboard:program_share": Route("session", _program),
     "dashboard:program_qr_png": Route("session", _program),
