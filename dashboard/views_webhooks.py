@@ -5,7 +5,7 @@ from __future__ import annotations
 from django import forms
 from django.contrib import messages
 from django.core.exceptions import ValidationError
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -59,10 +59,6 @@ def webhook_list(request: HttpRequest) -> HttpResponse:
 @require_POST
 def webhook_toggle(request: HttpRequest, endpoint_id: int) -> HttpResponse:
     tenant = request.tenant  # type: ignore[attr-defined]
-    endpoint = next(
-        (e for e in webhooks.webhook_endpoint_list(tenant=tenant) if e.pk == endpoint_id), None
-    )
-    if endpoint is None:
-        raise Http404
+    endpoint = webhooks.access_webhook_endpoint(tenant=tenant, endpoint_id=endpoint_id)
     webhooks.webhook_endpoint_set_active(endpoint=endpoint, active=not endpoint.is_active)
     return redirect("dashboard:webhooks")

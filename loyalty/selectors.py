@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
 from typing import Any
 
 from django.db.models import Count, Exists, F, OuterRef, Q, QuerySet, Sum
+from django.db.models.functions import ExtractHour, ExtractIsoWeekDay, TruncDate
 from django.http import Http404
+from django.utils import timezone as tz
 
 from loyalty.models import Card, CardEvent, Customer, Program, ReceiptBatch, ReceiptCode, StampEvent
 from tenants.codes import normalize_code
@@ -240,11 +242,6 @@ def cards_for_segment(*, program: Program, segment: dict[str, Any]) -> QuerySet[
 def daily_counts(*, tenant: Any, days: int = 30) -> dict[str, dict[date, int]]:
     """Per local day over the last `days`: stamps given, new cards, visits (first stamp of a
     card that day)."""
-    from datetime import timedelta
-
-    from django.db.models.functions import TruncDate
-    from django.utils import timezone as tz
-
     since = tz.now() - timedelta(days=days)
     local = TruncDate("created_at", tzinfo=tenant.tzinfo)
     stamps = (
@@ -268,11 +265,6 @@ def daily_counts(*, tenant: Any, days: int = 30) -> dict[str, dict[date, int]]:
 
 def stamp_hours(*, tenant: Any, days: int = 90) -> list[list[int]]:
     """Stamps by local weekday (Mon=0) and hour over the last `days`: when the counter is busy."""
-    from datetime import timedelta
-
-    from django.db.models.functions import ExtractHour, ExtractIsoWeekDay
-    from django.utils import timezone as tz
-
     grid = [[0] * 24 for _ in range(7)]
     rows = (
         StampEvent.objects.filter(

@@ -18,6 +18,7 @@ from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.http import Http404
 from django.utils.translation import gettext as _
 
 from tenants.models import Tenant, WebhookDelivery, WebhookEndpoint
@@ -97,6 +98,14 @@ def delivery_body(delivery: WebhookDelivery) -> bytes:
 
 def webhook_deliveries_recent(*, tenant: Tenant, limit: int = 20) -> list[WebhookDelivery]:
     return list(WebhookDelivery.objects.filter(tenant=tenant).select_related("endpoint")[:limit])
+
+
+def access_webhook_endpoint(*, tenant: Tenant, endpoint_id: int) -> WebhookEndpoint:
+    """The tenant's endpoint or 404 (the same for another tenant's and a missing one)."""
+    endpoint = WebhookEndpoint.objects.filter(tenant=tenant, pk=endpoint_id).first()
+    if endpoint is None:
+        raise Http404
+    return endpoint
 
 
 def webhook_endpoint_list(*, tenant: Tenant) -> list[WebhookEndpoint]:

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any
 
 from django.db.models import Count, Q, QuerySet
+from django.db.models.functions import TruncDate
 from django.http import Http404
+from django.utils import timezone as tz
 
 from vouchers.models import (
     Campaign,
@@ -193,11 +196,6 @@ def code_import_list(*, pool: CodePool, limit: int = 10) -> list[CodeImport]:
 
 def daily_voucher_counts(*, tenant: Any, days: int = 30) -> dict[str, dict[Any, int]]:
     """Per local day: vouchers issued and redeemed."""
-    from datetime import timedelta
-
-    from django.db.models.functions import TruncDate
-    from django.utils import timezone as tz
-
     since = tz.now() - timedelta(days=days)
     issued = (
         Voucher.objects.filter(tenant=tenant, issued_at__gte=since)

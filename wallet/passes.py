@@ -31,9 +31,26 @@ def dev_chain_dir() -> Path:
     return Path(settings.DATA_DIR) / "dev-wallet-chain"
 
 
+_material_cache: dict[tuple[str, ...], Any] = {}
+
+
 def signing_material() -> Any:
-    """The configured Apple certificate, else the development chain (generated once)."""
-    return get_signing_material(settings, dev_dir=dev_chain_dir())
+    """The configured Apple certificate, else the development chain (generated once).
+
+    Looked up once per process and configuration: every pass request asks for it (pass type,
+    team, signature), and the development chain's lookup touches the disk.
+    """
+    key = (
+        settings.APPLE_PASS_CERT,
+        settings.APPLE_PASS_KEY,
+        settings.APPLE_PASS_KEY_PASSWORD,
+        settings.APPLE_WWDR_CERT,
+        str(dev_chain_dir()),
+    )
+    material = _material_cache.get(key)
+    if material is None:
+        material = _material_cache[key] = get_signing_material(settings, dev_dir=dev_chain_dir())
+    return material
 
 
 def is_development_certificate() -> bool:

@@ -13,7 +13,13 @@ from PIL import Image
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 ARTIFACTS = REPO_ROOT / "test-artifacts" / "e2e"
-DOC_SCREENSHOTS = REPO_ROOT / "docs" / "screenshots"
+# The README's pictures are refreshed only on request (STAMPWISE_UPDATE_SCREENSHOTS=1), so a
+# test run never rewrites tracked files; otherwise they go with the other test artifacts.
+DOC_SCREENSHOTS = (
+    REPO_ROOT / "docs" / "screenshots"
+    if os.environ.get("STAMPWISE_UPDATE_SCREENSHOTS") == "1"
+    else ARTIFACTS / "readme"
+)
 
 CHROMIUM = "/usr/bin/chromium"
 HAS_CHROMIUM = os.path.exists(CHROMIUM)
